@@ -71,3 +71,23 @@ class InvalidLot(ValuerError):
 class AppraisalNotFound(ValuerError):
     code = "appraisal_not_found"
     status = HTTPStatus.NOT_FOUND
+
+
+class UploadRejected(ValuerError):
+    """One or more files of a lot were rejected. Takes the code and status of the first failure."""
+
+    def __init__(self, errors: list[ValuerError]):
+        first = errors[0]
+        count = len(errors)
+        super().__init__(
+            f"{count} file(s) of the lot were rejected; the first: {first.message}",
+            f"本批次有 {count} 个文件被拒收；第一个：{first.message_zh}",
+            field=first.field,
+            file=first.file,
+        )
+        self.code = first.code
+        self.status = first.status
+        self.errors = errors
+
+    def to_dict(self) -> dict:
+        return {**super().to_dict(), "errors": [error.to_dict() for error in self.errors]}

@@ -1,0 +1,128 @@
+"""HTTP API: upload a lot and get its appraisal, fetch stored appraisals and their overlays."""
+
+import logging
+import uuid
+from functools import lru_cache
+from typing import Annotated
+
+import anyio
+from fastapi import Depends, FastAPI, File, Query, Request, UploadFile
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+
+from vision_valuer.config import settings
+from vision_valuer.errors import FileTooLarge, ValuerError
+from vision_valuer.logs import configure_logging
+from vision_valuer.pipeline import LotUpload, UploadedFile, get_appraiser
+from vision_valuer.schema import Appraisal
+from vision_valuer.store import AppraisalStore
+
+from .page import INSPECTOR_PAGE
+
+log = logging.getLogger("vision_valuer.api")
+
+app = FastAPI(
+    title="vision-valuer",
+    version="0.1.0",
+    description="Appraise repossessed cars from photos and documents. 根据照片和证件评估收回车辆。",
+)
+
+# Appraisals run in worker threads so the event loop keeps answering; the limiter keeps a burst
+# of uploads from starting more model runs at once than the machine has cores for.
+appraisal_slots = anyio.CapacityLimiter(settings.max_concurrent_appraisals)
+
+
+@lru_cache(maxsize=1)
+def get_store() -> AppraisalStore:
+    return AppraisalStore(settings.data_dir)
+
+
+StoreDep = Annotated[AppraisalStore, Depends(get_store)]
+
+
+@app.on_event("startup")
+def start() -> None:
+    configure_logging()
+    log.info("service started", extra={"data_dir": str(settings.data_dir), "weights_dir": str(settings.weights_dir)})
+
+
+@app.exception_handler(ValuerError)
+async def valuer_error_handler(request: Request, error: ValuerError) -> JSONResponse:
+    log.info("request rejected", extra={"path": request.url.path, "code": error.code, "file_index": error.file is not None})
+    return JSONResponse(status_code=int(error.status), content={"error": error.to_dict()})
+
+
+@app.exception_handler(RequestValidationError)
+async def validation_error_handler(request: Request, error: RequestValidationError) -> JSONResponse:
+    first = error.errors()[0] if error.errors() else {}
+    field = ".".join(str(part) for part in first.get("loc", ())[1:]) or None
+    content = {
+        "error": {
+            "code": "invalid_request",
+            "message": f"The request is invalid at {field or 'the body'}: {first.get('msg', 'invalid value')}.",
+            "message_zh": f"请求无效，位置：{field or '请求体'}。请检查字段名称和类型。",
+            "field": field,
+            "file": None,
+        }
+    }
+    return JSONResponse(status_code=422, content=content)
+
+
+async def _read_upload(upload: UploadFile) -> UploadedFile:
+    # Read one byte past the limit, so an oversized file is caught without reading all of it.
+    data = await upload.read(settings.max_upload_bytes + 1)
+    name = upload.filename or "upload"
+    if len(data) > settings.max_upload_bytes:
+        raise FileTooLarge(
+            f"{name} is larger than {settings.max_upload_bytes} bytes, the limit per file. Upload a smaller photo.",
+            f"{name} 超过单个文件上限 {settings.max_upload_bytes} 字节，请上传较小的照片。",
+            file=name,
+        )
+    return UploadedFile(name=name, data=data)
+
+
+@app.get("/", response_class=HTMLResponse, include_in_schema=False)
+async def inspector_page() -> str:
+    return INSPECTOR_PAGE
+
+
+@app.get("/healthz")
+async def healthz() -> dict:
+    return {"status": "ok"}
+
+
+@app.post("/v1/appraisals", status_code=201, response_model=Appraisal)
+async def create_appraisal(
+    store: StoreDep,
+    photos: Annotated[list[UploadFile], File(description="vehicle photos 车辆照片")],
+    documents: Annotated[list[UploadFile] | None, File(description="document photos 证件照片")] = None,
+    lot: Annotated[UploadFile | None, File(description="lot.json: reference value, sale date, declared VIN…")] = None,
+    include_personal: Annotated[bool, Query(description="return owner name and address read from documents")] = False,
+) -> Appraisal:
+    request_id = uuid.uuid4().hex
+    upload = LotUpload(
+        name=None,
+        photos=[await _read_upload(photo) for photo in photos],
+        documents=[await _read_upload(document) for document in documents or []],
+        lot_json=(await _read_upload(lot)).data if lot is not None else None,
+        include_personal=include_personal,
+    )
+    log.info("appraisal requested", extra={"request_id": request_id, "photos": len(upload.photos), "documents": len(upload.documents)})
+
+    def run() -> Appraisal:
+        result = get_appraiser().appraise(upload)
+        store.save(result, upload)
+        return result.appraisal
+
+    return await anyio.to_thread.run_sync(run, limiter=appraisal_slots)
+
+
+@app.get("/v1/appraisals/{appraisal_id}", response_model=Appraisal)
+async def read_appraisal(appraisal_id: str, store: StoreDep) -> Appraisal:
+    return await anyio.to_thread.run_sync(store.get, appraisal_id)
+
+
+@app.get("/v1/appraisals/{appraisal_id}/overlays/{index}.png", response_class=FileResponse)
+async def read_overlay(appraisal_id: str, index: int, store: StoreDep) -> FileResponse:
+    path = await anyio.to_thread.run_sync(store.overlay_path, appraisal_id, index)
+    return FileResponse(path, media_type="image/png")

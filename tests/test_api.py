@@ -1,0 +1,150 @@
+"""The HTTP API, served by a real uvicorn process on 127.0.0.1."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+
+from .helpers import BAD_INPUTS, EXAMPLE_LOT, REPO, expected_rows
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    port = free_port()
+    env = {**os.environ, "VISION_VALUER_DATA_DIR": str(tmp_path_factory.mktemp("api-data"))}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "api.app:app", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.TransportError:
+            time.sleep(0.2)
+    else:
+        process.kill()
+        pytest.fail("uvicorn did not start: " + process.stderr.read().decode(errors="replace")[-2000:])
+
+    with httpx.Client(base_url=base, timeout=120) as client:
+        yield client
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def example_files() -> list[tuple[str, tuple[str, bytes, str]]]:
+    files = [("photos", (path.name, path.read_bytes(), "image/jpeg")) for path in sorted((EXAMPLE_LOT / "photos").iterdir())]
+    files += [("documents", (path.name, path.read_bytes(), "image/png")) for path in sorted((EXAMPLE_LOT / "documents").iterdir())]
+    files.append(("lot", ("lot.json", (EXAMPLE_LOT / "lot.json").read_bytes(), "application/json")))
+    return files
+
+
+def test_appraise_example_lot_over_http(server):
+    response = server.post("/v1/appraisals", files=example_files())
+    assert response.status_code == 201, response.text
+    appraisal = response.json()
+    assert appraisal["documents"][0]["reading"]["vehicle_license"]["plate"] == "京AA5599"
+    assert appraisal["documents"][0]["reading"]["vehicle_license"]["register_date"] == "2018-06-14"
+    assert "vin_check_digit_mismatch" in [flag["code"] for flag in appraisal["flags"]]
+    assert all(photo["damage"]["findings"] for photo in appraisal["photos"])
+    assert appraisal["valuation"]["recommended_reserve_price"] > 0
+
+    stored = server.get(f"/v1/appraisals/{appraisal['id']}")
+    assert stored.status_code == 200
+    assert stored.json() == appraisal
+
+    overlay = server.get(f"/v1/appraisals/{appraisal['id']}/overlays/0.png")
+    assert overlay.status_code == 200
+    assert overlay.headers["content-type"] == "image/png"
+    assert overlay.content[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_unknown_appraisal_is_404(server):
+    response = server.get("/v1/appraisals/" + "0" * 32)
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "appraisal_not_found"
+    assert server.get("/v1/appraisals/../../etc/passwd").status_code == 404
+
+
+def test_missing_overlay_is_404(server):
+    appraisal = server.post("/v1/appraisals", files=example_files()[:1]).json()
+    response = server.get(f"/v1/appraisals/{appraisal['id']}/overlays/5.png")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "appraisal_not_found"
+
+
+def test_request_without_photos_is_rejected(server):
+    response = server.post("/v1/appraisals", files=example_files()[-1:])
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "invalid_request"
+
+
+def test_openapi_and_page(server):
+    assert server.get("/docs").status_code == 200
+    schema = server.get("/openapi.json").json()
+    assert "/v1/appraisals" in schema["paths"]
+    page = server.get("/")
+    assert page.status_code == 200
+    assert "车辆评估" in page.text
+
+
+@pytest.mark.parametrize("row", expected_rows("images/"), ids=lambda row: row["path"])
+def test_bad_image_over_http(server, row):
+    name = row["path"].split("/")[-1]
+    response = server.post("/v1/appraisals", files=[("photos", (name, (BAD_INPUTS / row["path"]).read_bytes(), "application/octet-stream"))])
+    if row["expected"] == "ok":
+        assert response.status_code == 201, response.text
+        photo = response.json()["photos"][0]
+        assert (photo["width"], photo["height"]) == (int(row["width"]), int(row["height"]))
+    else:
+        assert 400 <= response.status_code < 500
+        error = response.json()["error"]
+        assert error["code"] == row["expected"]
+        assert error["file"] == name
+        assert error["message"] and error["message_zh"]
+
+
+@pytest.mark.parametrize("row", expected_rows("lots/"), ids=lambda row: row["path"])
+def test_bad_lot_json_over_http(server, row):
+    files = [
+        ("photos", ("baseline.jpg", (BAD_INPUTS / "images" / "baseline.jpg").read_bytes(), "image/jpeg")),
+        ("lot", ("lot.json", (BAD_INPUTS / row["path"]).read_bytes(), "application/json")),
+    ]
+    response = server.post("/v1/appraisals", files=files)
+    checks = dict(token.split("=", 1) for token in row["check"].split(";") if "=" in token)
+    if row["expected"] == "ok":
+        assert response.status_code == 201, response.text
+        assert response.json()["lot"]["region"] == checks["region"]
+        if "flag" in checks:
+            assert checks["flag"] in [flag["code"] for flag in response.json()["flags"]]
+    else:
+        assert response.status_code == 422
+        error = response.json()["error"]
+        assert error["code"] == "invalid_lot_metadata"
+        assert error["field"] in checks["field"].split("|")
+
+
+def test_rejected_upload_stores_nothing(server, tmp_path):
+    files = example_files()[:1] + [("photos", ("bad.jpg", b"not an image", "image/jpeg"))]
+    response = server.post("/v1/appraisals", files=files)
+    assert response.status_code == 415
+    body = response.json()["error"]
+    assert body["code"] == "unsupported_format"
+    assert [error["file"] for error in body["errors"]] == ["bad.jpg"]
+    assert json.dumps(body, ensure_ascii=False)
