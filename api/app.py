@@ -71,7 +71,8 @@ async def validation_error_handler(request: Request, error: RequestValidationErr
 async def _read_upload(upload: UploadFile) -> UploadedFile:
     # Read one byte past the limit, so an oversized file is caught without reading all of it.
     data = await upload.read(settings.max_upload_bytes + 1)
-    name = upload.filename or "upload"
+    # A client can send any bytes as a file name; lone surrogates would break the JSON response.
+    name = (upload.filename or "upload").encode("utf-8", errors="replace").decode("utf-8")[:255]
     if len(data) > settings.max_upload_bytes:
         raise FileTooLarge(
             f"{name} is larger than {settings.max_upload_bytes} bytes, the limit per file. Upload a smaller photo.",

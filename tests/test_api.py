@@ -130,7 +130,8 @@ def test_bad_lot_json_over_http(server, row):
     checks = dict(token.split("=", 1) for token in row["check"].split(";") if "=" in token)
     if row["expected"] == "ok":
         assert response.status_code == 201, response.text
-        assert response.json()["lot"]["region"] == checks["region"]
+        if "region" in checks:
+            assert response.json()["lot"]["region"] == checks["region"]
         if "flag" in checks:
             assert checks["flag"] in [flag["code"] for flag in response.json()["flags"]]
     else:
