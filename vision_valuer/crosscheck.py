@@ -68,7 +68,8 @@ def cross_check(lot: LotMetadata | None, documents: list[DocumentReading]) -> li
 
     if lot.declared_vin:
         flags += vin_flags(check_vin(lot.declared_vin), "declared", "申报的")
-        if not vins:
+        # Without any documents the no_documents flag already says nothing could be checked.
+        if documents and not vins:
             flags.append(make_flag("vin_not_read"))
         for kind, check in vins:
             if check.text != lot.declared_vin:
