@@ -7,6 +7,7 @@ folder, and a rerun with the same `--run-dir` continues from it.
 """
 
 import argparse
+import csv
 import json
 import logging
 import time
@@ -32,6 +33,17 @@ def dice_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     cardinality = probabilities.sum(dims) + one_hot.sum(dims)
     dice = (2 * intersection + 1.0) / (cardinality + 1.0)
     return 1 - dice[1:].mean()
+
+
+def class_weights(dataset_root: Path) -> torch.Tensor:
+    """Cross-entropy weights of sqrt(background share / class share), from the train pixel shares.
+
+    Unweighted, the 92 % background pulls every thin, rare class to zero: in a trial run
+    Scratched, Separated and Crushed had zero val IoU after five epochs.
+    """
+    with open(dataset_root / "classes.tsv", newline="", encoding="utf-8") as handle:
+        shares = [float(row["pixel_share_train"]) for row in csv.DictReader(handle, delimiter="\t")]
+    return torch.tensor([(shares[0] / share) ** 0.5 for share in shares], dtype=torch.float32)
 
 
 def parse_args() -> argparse.Namespace:
@@ -70,6 +82,8 @@ def main() -> None:
     scheduler = torch.optim.lr_scheduler.OneCycleLR(
         optimiser, max_lr=args.lr, total_steps=args.epochs * steps_per_epoch, pct_start=0.1
     )
+    weights = class_weights(args.data)
+    log.info("cross-entropy class weights %s", [round(w, 2) for w in weights.tolist()])
     rng = np.random.default_rng(args.seed)
     start_epoch, best_miou, history = 0, -1.0, []
 
@@ -94,7 +108,7 @@ def main() -> None:
             masks = torch.from_numpy(np.stack([mask for _, mask in batch]))
 
             logits = model(images)
-            loss = F.cross_entropy(logits, masks) + dice_loss(logits, masks)
+            loss = F.cross_entropy(logits, masks, weight=weights) + dice_loss(logits, masks)
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
