@@ -73,6 +73,9 @@ def _lot_features(lot: LotMetadata | None, documents: list[DocumentReading], sal
     if odometer is None:
         odometer = next((reading.odometer_km for reading in documents if reading.odometer_km is not None), None)
     age = (sale_date - registered).days / 365.25 if registered else None
+    if age is not None and age < 0:
+        # An OCR-read register date after the sale date is a misread, not a car from the future.
+        age = None
     return LotFeatures(sale_date=sale_date, age_years=age, odometer_km=odometer, make=None, size=None)
 
 
@@ -81,7 +84,7 @@ class Appraiser:
 
     def __init__(self) -> None:
         self.segmenter = DamageSegmenter()
-        self.forecaster = DiscountForecaster()
+        self.forecaster = DiscountForecaster(settings.weights_dir)
         self.model_versions = {
             "damage": _file_digest(settings.weights_dir / "damage_unet.onnx"),
             "forecast": self.forecaster.model_version,

@@ -71,6 +71,14 @@ def iou_from_confusion(confusion: np.ndarray) -> tuple[list[float], float]:
     return per_class, float(np.nanmean(per_class))
 
 
+def damage_iou_from_confusion(confusion: np.ndarray) -> float:
+    """IoU of "any damage" against background, whatever the damage class: how well damage is located."""
+    damage_as_damage = confusion[1:, 1:].sum()
+    background_as_damage = confusion[0, 1:].sum()
+    damage_as_background = confusion[1:, 0].sum()
+    return float(damage_as_damage / (damage_as_damage + background_as_damage + damage_as_background))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     weights = parser.add_mutually_exclusive_group(required=True)
@@ -109,7 +117,8 @@ def main() -> None:
         def predict(batch: np.ndarray) -> np.ndarray:
             return model(torch.from_numpy(batch)).numpy()
 
-    per_class, miou = iou_from_confusion(confusion_matrix_for(predict, samples))
+    confusion = confusion_matrix_for(predict, samples)
+    per_class, miou = iou_from_confusion(confusion)
     report = {
         "dataset": args.dataset,
         "split": args.split if args.dataset == "aihub" else "test",
@@ -117,6 +126,7 @@ def main() -> None:
         "iou": {name: round(value, 4) for name, value in zip(CLASS_NAMES, per_class)},
         "miou": round(miou, 4),
         "damage_miou": round(float(np.nanmean(per_class[1:])), 4),
+        "any_damage_iou": round(damage_iou_from_confusion(confusion), 4),
     }
     print(json.dumps(report, indent=2))
 
