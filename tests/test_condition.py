@@ -20,7 +20,7 @@ def test_worst_photo_counts_not_the_sum():
 
 
 def test_penalty_formula():
-    condition = assess_condition([{"Crushed": 0.15, "Scratched": 0.0375}])
+    condition = assess_condition([{"Crushed": 0.05, "Scratched": 0.0125}])
     assert condition.penalties["Crushed"] == pytest.approx(25.0)
     assert condition.penalties["Scratched"] == pytest.approx(5.0)
     assert condition.score == pytest.approx(70.0)
@@ -28,7 +28,7 @@ def test_penalty_formula():
 
 def test_heavy_damage_raises_discount():
     light = assess_condition([{"Scratched": 0.01}])
-    heavy = assess_condition([{"Crushed": 0.3, "Breakage": 0.3, "Separated": 0.2, "Scratched": 0.2}])
+    heavy = assess_condition([{"Crushed": 0.1, "Breakage": 0.08, "Separated": 0.06, "Scratched": 0.05}])
     assert heavy.score == pytest.approx(20.0)
     assert heavy.discount_adjustment > light.discount_adjustment
     assert heavy.discount_adjustment > 0.1

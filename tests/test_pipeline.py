@@ -57,7 +57,13 @@ def test_example_lot_valuation(example_result):
     assert valuation.currency == "CNY"
     assert valuation.reference_value == 150000
     assert valuation.discount_lower <= valuation.discount <= valuation.discount_upper
-    assert valuation.discount_lower < valuation.discount_upper
+    assert valuation.forecast.lower < valuation.forecast.discount < valuation.forecast.upper
+    assert valuation.forecast.interval_level == 0.8
+    # The example car is 8.4 years old, where the US-trained forecast exceeds the reference value:
+    # the valuation is capped there and flagged, never priced above it.
+    assert valuation.clipped_to_reference
+    assert valuation.discount_lower >= 0
+    assert "forecast_above_reference" in [flag.code for flag in example_result.appraisal.flags]
     assert valuation.hammer_price_lower <= valuation.expected_hammer_price <= valuation.hammer_price_upper
     assert valuation.recommended_reserve_price <= valuation.expected_hammer_price
     assert valuation.recommended_reserve_price == (valuation.hammer_price_lower // 100) * 100

@@ -2,12 +2,13 @@
 
 Condition score (0 to 100, 100 = no visible damage):
 
-    score = 100 - sum over damage classes c of  W[c] * sqrt(min(1, s[c] / 0.15))
+    score = 100 - sum over damage classes c of  W[c] * sqrt(min(1, s[c] / 0.05))
 
 where s[c] is the largest share of any one photo's pixels that class c covers (the largest, not
 the sum, because the same dent is usually photographed from several angles), and W is the
-weight per class below. The square root makes the first few percent of damage count most, and a
-class stops adding at 15 % of a photo. The maximum penalty is 80, so the score ranges 20 to 100.
+weight per class below. The square root makes the first percent of damage count most, and a
+class stops adding at 5 % of a photo: in a whole-vehicle photo a crushed front end covers only a
+few percent of the pixels. The maximum penalty is 80, so the score ranges 20 to 100.
 
 Discount adjustment: the forecaster predicts the discount of a lot in the market's typical
 condition, because its training data has no condition column. The score is mapped linearly to
@@ -27,7 +28,7 @@ from pydantic import BaseModel, Field
 from .config import settings
 
 CLASS_WEIGHTS = {"Scratched": 10.0, "Separated": 15.0, "Crushed": 25.0, "Breakage": 30.0}
-SATURATION_SHARE = 0.15
+SATURATION_SHARE = 0.05
 
 
 class ConditionAssessment(BaseModel):

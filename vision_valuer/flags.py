@@ -54,6 +54,13 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
         "The market statistics end on {market_week}, {days} days before the sale date: the forecast is a prior, not a current quote.",
         "市场统计数据截至 {market_week}，早于拍卖日 {days} 天：预测仅作参考先验，而非当前行情。",
     ),
+    "forecast_above_reference": (
+        "warning",
+        "The forecast put the hammer price above the reference value (discount {discount:.1%}); it was capped at the "
+        "reference value. The US-trained forecaster overrates old or cheap cars: set the reserve by hand.",
+        "预测成交价高于参考价值（折价率 {discount:.1%}），已按参考价值封顶。该预测模型基于美国数据，对车龄长或低价车辆"
+        "估价偏高，请人工确定保留价。",
+    ),
     "no_documents": (
         "info",
         "The lot has no document photos, so nothing declared could be checked.",

@@ -55,6 +55,9 @@ class Valuation(BaseModel):
     hammer_price_upper: float | None
     recommended_reserve_price: float | None
     reserve_rule: str
+    clipped_to_reference: bool = Field(
+        default=False, description="part of the discount interval was below zero and was raised to zero"
+    )
 
 
 class Appraisal(BaseModel):

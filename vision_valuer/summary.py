@@ -49,7 +49,10 @@ def format_summary(appraisal: Appraisal) -> str:
     forecast = valuation.forecast
     lines += [
         "",
-        f"Discount forecast {valuation.discount:.1%} "
+        f"Market forecast (LSTM, typical condition) {forecast.discount:.1%} "
+        f"({forecast.interval_level:.0%} interval {forecast.lower:.1%} to {forecast.upper:.1%})",
+        f"Discount after condition{' and cap at the reference value' if valuation.clipped_to_reference else ''} "
+        f"{valuation.discount:.1%} "
         f"({forecast.interval_level:.0%} interval {valuation.discount_lower:.1%} to {valuation.discount_upper:.1%}), "
         f"of which condition {valuation.condition_adjustment:+.1%}",
         f"Reference value      {_money(valuation.reference_value, valuation.currency)}",

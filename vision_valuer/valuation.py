@@ -13,9 +13,14 @@ RESERVE_RULE = (
     "rounded down to 100; the hammer price is forecast to exceed it with probability (1 + level) / 2"
 )
 
-# Discounts are clipped here: a discount of 1 or more would mean a price of zero or below.
+# A discount of 1 or more would mean a price of zero or below.
 MAX_DISCOUNT = 0.95
-MIN_DISCOUNT = -0.5
+
+# The reference value is the lot's market value in clean condition, and a repossessed lot sells as
+# it stands, so the service never prices it above that value. The forecaster can say otherwise:
+# its US training target (dealer cost against the MMR average) is below zero for most lots and far
+# below for old cars. Such forecasts are clipped here and flagged by the pipeline.
+MIN_DISCOUNT = 0.0
 
 
 def clip_discount(discount: float) -> float:
@@ -25,6 +30,7 @@ def clip_discount(discount: float) -> float:
 def value_lot(lot: LotMetadata | None, forecast: DiscountForecast, condition: ConditionAssessment) -> Valuation:
     """Shift the forecast by the condition adjustment and price the lot against its reference value."""
     adjustment = condition.discount_adjustment
+    clipped = forecast.lower + adjustment < MIN_DISCOUNT
     discount = clip_discount(forecast.discount + adjustment)
     lower = clip_discount(forecast.lower + adjustment)
     upper = clip_discount(forecast.upper + adjustment)
@@ -50,4 +56,5 @@ def value_lot(lot: LotMetadata | None, forecast: DiscountForecast, condition: Co
         hammer_price_upper=high_price,
         recommended_reserve_price=reserve,
         reserve_rule=RESERVE_RULE,
+        clipped_to_reference=clipped,
     )
