@@ -2,6 +2,8 @@
 
 import logging
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from functools import lru_cache
 from typing import Annotated
 
@@ -21,14 +23,23 @@ from .page import INSPECTOR_PAGE
 
 log = logging.getLogger("vision_valuer.api")
 
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    configure_logging()
+    log.info("service started", extra={"data_dir": str(settings.data_dir), "weights_dir": str(settings.weights_dir)})
+    yield
+    log.info("service stopped")
+
+
 app = FastAPI(
+    lifespan=lifespan,
     title="vision-valuer",
     version="0.1.0",
     description="Appraise repossessed cars from photos and documents. 根据照片和证件评估收回车辆。",
 )
 
-# Appraisals run in worker threads so the event loop keeps answering; the limiter keeps a burst
-# of uploads from starting more model runs at once than the machine has cores for.
+# Appraisals run in worker threads so the event loop keeps serving requests. The limiter keeps a
+# burst of uploads from starting more model runs at once than the machine has cores for.
 appraisal_slots = anyio.CapacityLimiter(settings.max_concurrent_appraisals)
 
 
@@ -38,12 +49,6 @@ def get_store() -> AppraisalStore:
 
 
 StoreDep = Annotated[AppraisalStore, Depends(get_store)]
-
-
-@app.on_event("startup")
-def start() -> None:
-    configure_logging()
-    log.info("service started", extra={"data_dir": str(settings.data_dir), "weights_dir": str(settings.weights_dir)})
 
 
 @app.exception_handler(ValuerError)

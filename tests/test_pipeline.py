@@ -60,9 +60,11 @@ def test_example_lot_valuation(example_result):
     assert valuation.forecast.lower < valuation.forecast.discount < valuation.forecast.upper
     assert valuation.forecast.interval_level == 0.8
     # The example car is 8.4 years old, where the US-trained forecast exceeds the reference value:
-    # the valuation is capped there and flagged, never priced above it.
-    assert valuation.clipped_to_reference
+    # the forecast is recentred on the reference value, keeps its spread, and is flagged.
+    assert valuation.recentre_shift == pytest.approx(-valuation.forecast.discount, abs=1e-4)
     assert valuation.discount_lower >= 0
+    assert valuation.discount_lower < valuation.discount < valuation.discount_upper
+    assert valuation.expected_hammer_price < valuation.reference_value
     assert "forecast_above_reference" in [flag.code for flag in example_result.appraisal.flags]
     assert valuation.hammer_price_lower <= valuation.expected_hammer_price <= valuation.hammer_price_upper
     assert valuation.recommended_reserve_price <= valuation.expected_hammer_price

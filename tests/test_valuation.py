@@ -48,9 +48,12 @@ def test_price_never_above_reference(forecaster):
     assert old.discount < 0, "the US-trained forecaster puts old cars above their MMR price"
 
     valuation = value_lot(LOT, old, assess_condition([{}]))
-    assert valuation.clipped_to_reference
+    assert valuation.recentre_shift == pytest.approx(-old.discount, abs=1e-4)
     assert valuation.expected_hammer_price <= 100000
     assert valuation.hammer_price_upper <= 100000
+    # The spread of the forecast survives the shift, up to the zero floor.
+    expected_upper = old.upper - old.discount + valuation.condition_adjustment
+    assert valuation.discount_upper == pytest.approx(expected_upper, abs=1e-3)
 
 
 def test_no_reference_value_gives_no_prices(forecaster):

@@ -111,7 +111,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    configure_logging()
+    # The terminal commands print their own results, so only warnings and errors are logged there.
+    configure_logging("INFO" if args.command == "serve" else "WARNING")
     return args.handler(args)
 
 

@@ -15,11 +15,8 @@ def _default_data_dir() -> Path:
 
 
 def _default_weights_dir() -> Path:
-    # An editable install or a source checkout keeps the weights beside the package; a wheel
-    # install carries them inside it (see pyproject's package data).
-    for candidate in (PACKAGE_ROOT / "weights", PACKAGE_ROOT.parent / "weights"):
-        if (candidate / "damage_unet.onnx").exists():
-            return candidate
+    # A source checkout or an editable install keeps the weights beside the package. A wheel does
+    # not carry them, so such an install sets VISION_VALUER_WEIGHTS_DIR (the Dockerfile does).
     return PACKAGE_ROOT.parent / "weights"
 
 

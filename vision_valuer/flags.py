@@ -56,10 +56,11 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     ),
     "forecast_above_reference": (
         "warning",
-        "The forecast put the hammer price above the reference value (discount {discount:.1%}); it was capped at the "
-        "reference value. The US-trained forecaster overrates old or cheap cars: set the reserve by hand.",
-        "预测成交价高于参考价值（折价率 {discount:.1%}），已按参考价值封顶。该预测模型基于美国数据，对车龄长或低价车辆"
-        "估价偏高，请人工确定保留价。",
+        "The market forecast put the hammer price above the reference value (discount {discount:.1%}), so it was "
+        "recentred on the reference value with its spread kept. The US-trained forecaster overrates old or cheap "
+        "cars: check the reserve by hand.",
+        "市场预测的成交价高于参考价值（折价率 {discount:.1%}），已将预测中心移至参考价值并保留其区间宽度。该预测模型"
+        "基于美国数据，对车龄长或低价车辆估价偏高，请人工复核保留价。",
     ),
     "no_documents": (
         "info",

@@ -1,6 +1,6 @@
 """Read a lot folder from disk into a LotUpload.
 
-Layout: `photos/` holds vehicle photos, `documents/` holds document photos (vehicle licence,
+Layout: `photos/` contains vehicle photos, `documents/` contains document photos (vehicle licence,
 registration certificate, VIN plate, odometer), and `lot.json` is optional. Files are taken in
 name order; hidden files are skipped.
 """

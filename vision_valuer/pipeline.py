@@ -144,9 +144,8 @@ class Appraiser:
         if lot is None:
             flags.append(make_flag("reference_value_missing"))
         valuation = value_lot(lot, forecast, condition)
-        adjusted_discount = forecast.discount + condition.discount_adjustment
-        if adjusted_discount < 0:
-            flags.append(make_flag("forecast_above_reference", discount=adjusted_discount))
+        if valuation.recentre_shift > 0:
+            flags.append(make_flag("forecast_above_reference", discount=forecast.discount))
 
         appraisal = Appraisal(
             id=appraisal_id,

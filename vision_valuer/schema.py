@@ -55,8 +55,10 @@ class Valuation(BaseModel):
     hammer_price_upper: float | None
     recommended_reserve_price: float | None
     reserve_rule: str
-    clipped_to_reference: bool = Field(
-        default=False, description="part of the discount interval was below zero and was raised to zero"
+    recentre_shift: float = Field(
+        default=0.0,
+        description="added to the forecast and its interval because the forecast median was below zero "
+        "(a price above the reference value); 0 when no shift was needed",
     )
 
 

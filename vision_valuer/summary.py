@@ -51,7 +51,7 @@ def format_summary(appraisal: Appraisal) -> str:
         "",
         f"Market forecast (LSTM, typical condition) {forecast.discount:.1%} "
         f"({forecast.interval_level:.0%} interval {forecast.lower:.1%} to {forecast.upper:.1%})",
-        f"Discount after condition{' and cap at the reference value' if valuation.clipped_to_reference else ''} "
+        f"Discount after condition{' and recentring on the reference value' if valuation.recentre_shift else ''} "
         f"{valuation.discount:.1%} "
         f"({forecast.interval_level:.0%} interval {valuation.discount_lower:.1%} to {valuation.discount_upper:.1%}), "
         f"of which condition {valuation.condition_adjustment:+.1%}",

@@ -17,9 +17,10 @@ RESERVE_RULE = (
 MAX_DISCOUNT = 0.95
 
 # The reference value is the lot's market value in clean condition, and a repossessed lot sells as
-# it stands, so the service never prices it above that value. The forecaster can say otherwise:
+# it stands, so the service does not price it above that value. The forecaster can say otherwise:
 # its US training target (dealer cost against the MMR average) is below zero for most lots and far
-# below for old cars. Such forecasts are clipped here and flagged by the pipeline.
+# below for old cars. When its median is below zero, the whole forecast is shifted up so the median
+# sits on the reference value; the spread of the interval is kept, and the pipeline flags the lot.
 MIN_DISCOUNT = 0.0
 
 
@@ -29,11 +30,11 @@ def clip_discount(discount: float) -> float:
 
 def value_lot(lot: LotMetadata | None, forecast: DiscountForecast, condition: ConditionAssessment) -> Valuation:
     """Shift the forecast by the condition adjustment and price the lot against its reference value."""
+    shift = max(0.0, MIN_DISCOUNT - forecast.discount)
     adjustment = condition.discount_adjustment
-    clipped = forecast.lower + adjustment < MIN_DISCOUNT
-    discount = clip_discount(forecast.discount + adjustment)
-    lower = clip_discount(forecast.lower + adjustment)
-    upper = clip_discount(forecast.upper + adjustment)
+    discount = clip_discount(forecast.discount + shift + adjustment)
+    lower = clip_discount(forecast.lower + shift + adjustment)
+    upper = clip_discount(forecast.upper + shift + adjustment)
 
     reference = float(lot.reference_value) if lot else None
     expected = low_price = high_price = reserve = None
@@ -56,5 +57,5 @@ def value_lot(lot: LotMetadata | None, forecast: DiscountForecast, condition: Co
         hammer_price_upper=high_price,
         recommended_reserve_price=reserve,
         reserve_rule=RESERVE_RULE,
-        clipped_to_reference=clipped,
+        recentre_shift=round(shift, 4),
     )
