@@ -10,8 +10,8 @@ from .helpers import EXAMPLE_LOT, SHARED
 
 AIHUB = SHARED / "data" / "aihub-socar"
 
-# Measured with the shipped weights on the first 24 test images in manifest order (see the
-# model card for the full test split); the floor leaves 0.02 for onnxruntime version drift.
+# Measured with the shipped weights on the first 24 test images in manifest order. The floor
+# leaves about 0.02 for onnxruntime version drift. The model card has the full test split.
 SAMPLE_SIZE = 24
 SAMPLE_MIOU_FLOOR = 0.265  # measured 0.2865 with onnxruntime 1.32.0
 
