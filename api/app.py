@@ -8,9 +8,10 @@ from functools import lru_cache
 from typing import Annotated
 
 import anyio
-from fastapi import Depends, FastAPI, File, Query, Request, UploadFile
+from fastapi import Depends, FastAPI, File, Query, Request, Response, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from vision_valuer.config import settings
 from vision_valuer.errors import FileTooLarge, ValuerError
@@ -57,6 +58,44 @@ async def valuer_error_handler(request: Request, error: ValuerError) -> JSONResp
     return JSONResponse(status_code=int(error.status), content={"error": error.to_dict()})
 
 
+HTTP_ERROR_CODES = {404: "not_found", 405: "method_not_allowed", 413: "request_too_large"}
+
+
+@app.exception_handler(StarletteHTTPException)
+async def http_error_handler(request: Request, error: StarletteHTTPException) -> JSONResponse:
+    # Routing and multipart parsing errors from Starlette get the same envelope as the service's own.
+    code = HTTP_ERROR_CODES.get(error.status_code, "invalid_request")
+    content = {
+        "error": {
+            "code": code,
+            "message": f"{request.method} {request.url.path} failed: {error.detail}.",
+            "message_zh": f"{request.method} {request.url.path} 请求失败：{error.detail}。请检查地址、方法和请求格式。",
+            "field": None,
+            "file": None,
+        }
+    }
+    return JSONResponse(status_code=error.status_code, content=content, headers=getattr(error, "headers", None))
+
+
+@app.exception_handler(Exception)
+async def unexpected_error_handler(request: Request, error: Exception) -> JSONResponse:
+    log.error(
+        "request failed",
+        extra={"path": request.url.path, "error_type": type(error).__name__},
+        exc_info=error,
+    )
+    content = {
+        "error": {
+            "code": "internal_error",
+            "message": "The appraisal failed on an unexpected error; nothing was stored. Retry, or report it with the time.",
+            "message_zh": "评估时发生意外错误，未保存任何内容。请重试，或连同时间报告此问题。",
+            "field": None,
+            "file": None,
+        }
+    }
+    return JSONResponse(status_code=500, content=content)
+
+
 @app.exception_handler(RequestValidationError)
 async def validation_error_handler(request: Request, error: RequestValidationError) -> JSONResponse:
     first = error.errors()[0] if error.errors() else {}
@@ -100,6 +139,7 @@ async def healthz() -> dict:
 @app.post("/v1/appraisals", status_code=201, response_model=Appraisal)
 async def create_appraisal(
     store: StoreDep,
+    response: Response,
     photos: Annotated[list[UploadFile], File(description="vehicle photos 车辆照片")],
     documents: Annotated[list[UploadFile] | None, File(description="document photos 证件照片")] = None,
     lot: Annotated[UploadFile | None, File(description="lot.json: reference value, sale date, declared VIN…")] = None,
@@ -120,7 +160,9 @@ async def create_appraisal(
         store.save(result, upload)
         return result.appraisal
 
-    return await anyio.to_thread.run_sync(run, limiter=appraisal_slots)
+    appraisal = await anyio.to_thread.run_sync(run, limiter=appraisal_slots)
+    response.headers["Location"] = f"/v1/appraisals/{appraisal.id}"
+    return appraisal
 
 
 @app.get("/v1/appraisals/{appraisal_id}", response_model=Appraisal)

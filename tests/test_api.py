@@ -149,3 +149,57 @@ def test_rejected_upload_stores_nothing(server, tmp_path):
     assert body["code"] == "unsupported_format"
     assert [error["file"] for error in body["errors"]] == ["bad.jpg"]
     assert json.dumps(body, ensure_ascii=False)
+
+
+def png_bytes(width: int, height: int) -> bytes:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), (200, 30, 30)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("field, size", [("photos", (1_000_001, 1)), ("documents", (2100, 15))])
+def test_extreme_shapes_rejected(server, field, size):
+    files = [("photos", ("baseline.jpg", (BAD_INPUTS / "images" / "baseline.jpg").read_bytes(), "image/jpeg"))]
+    if field == "photos":
+        files = []
+    files.append((field, ("strip.png", png_bytes(*size), "image/png")))
+
+    response = server.post("/v1/appraisals", files=files)
+
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["code"] == "unsupported_dimensions"
+    assert response.json()["error"]["file"] == "strip.png"
+
+
+def test_personal_data_returned_not_stored(server):
+    response = server.post("/v1/appraisals", params={"include_personal": "true"}, files=example_files())
+    assert response.status_code == 201
+    assert response.headers["location"] == f"/v1/appraisals/{response.json()['id']}"
+    licence = response.json()["documents"][0]["reading"]["vehicle_license"]
+    assert licence["owner"] == "王京"
+
+    stored = server.get(response.headers["location"]).json()
+    stored_licence = stored["documents"][0]["reading"]["vehicle_license"]
+    assert stored_licence["owner"] is None
+    assert stored_licence["address"] is None
+    assert stored_licence["plate"] == "京AA5599"
+
+
+def test_routing_errors_use_envelope(server):
+    missing = server.get("/v2/nothing")
+    assert missing.status_code == 404
+    assert missing.json()["error"]["code"] == "not_found"
+
+    wrong_method = server.delete("/v1/appraisals")
+    assert wrong_method.status_code == 405
+    assert wrong_method.json()["error"]["code"] == "method_not_allowed"
+
+    broken = server.post(
+        "/v1/appraisals", content=b"--x\r\nnot a part", headers={"content-type": "multipart/form-data; boundary=y"}
+    )
+    assert 400 <= broken.status_code < 500
+    assert "error" in broken.json()

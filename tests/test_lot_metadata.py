@@ -348,3 +348,9 @@ def test_model_validates_python_values():
     assert lot.declared_vin == "ABC"
     with pytest.raises(ValidationError):
         LotMetadata(reference_value=5, currency="USD", sale_date=datetime(2026, 1, 1, 9, 30))
+
+
+def test_absurd_declared_vin_rejected():
+    with pytest.raises(InvalidLotMetadata) as raised:
+        parse_lot_metadata(b'{"reference_value": 1000, "currency": "CNY", "declared_vin": "' + b"A" * 60000 + b'"}')
+    assert raised.value.field == "declared_vin"

@@ -51,6 +51,13 @@ class TooManyPixels(ValuerError):
     status = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
 
 
+class UnsupportedDimensions(ValuerError):
+    """A decodable image whose shape the models cannot use: a side too long or too thin a strip."""
+
+    code = "unsupported_dimensions"
+    status = HTTPStatus.UNPROCESSABLE_ENTITY
+
+
 class FileTooLarge(ValuerError):
     code = "file_too_large"
     status = HTTPStatus.REQUEST_ENTITY_TOO_LARGE

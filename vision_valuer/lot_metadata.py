@@ -26,6 +26,7 @@ REFERENCE_VALUE_MAX = 1e13
 # A sanity bound far above the distance any passenger car covers in its life.
 MILEAGE_KM_MAX = 10_000_000
 REGION_MAX_CHARS = 100
+DECLARED_VIN_MAX_CHARS = 32
 # For an auction of used cars, a date outside this range is a typing error, such as year 0226 or 2620.
 EARLIEST_DATE = date(1900, 1, 1)
 LATEST_DATE = date(2100, 12, 31)
@@ -127,8 +128,9 @@ class LotMetadata(BaseModel):
     @classmethod
     def _normalise_vin(cls, value: Any) -> str | None:
         # The VIN is only normalised here, because the pipeline checks its characters and check digit
-        # and flags the lot instead of rejecting it.
-        text = _clean_text(value, max_chars=None)
+        # and flags the lot instead of rejecting it. The length cap only keeps absurd text out of
+        # flags and stored records; a 17-character check is the pipeline's.
+        text = _clean_text(value, max_chars=DECLARED_VIN_MAX_CHARS)
         return text.upper() if text is not None else None
 
     @field_validator("mileage_km", mode="before")

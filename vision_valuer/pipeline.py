@@ -14,7 +14,7 @@ from .crosscheck import cross_check
 from .damage import DamageSegmenter, render_overlay
 from .decode import DecodedImage, decode_image
 from .documents.reader import DocumentReading, read_document
-from .errors import InvalidLot, UploadRejected, ValuerError
+from .errors import InvalidLot, UnsupportedDimensions, UploadRejected, ValuerError
 from .flags import make_flag
 from .forecast import DiscountForecaster, LotFeatures
 from .lot_metadata import LotMetadata, parse_lot_metadata
@@ -25,6 +25,11 @@ log = logging.getLogger(__name__)
 
 # A forecast older than this is labelled a prior rather than a market quote.
 STALE_MARKET_DAYS = 120
+
+# Images past these limits pass the pixel-count check but break the models or the overlay: libpng
+# writes no side over 1,000,000 px, and RapidOCR resizes a strip thinner than about 1:125 to zero.
+MAX_SIDE_PX = 20_000
+MAX_ASPECT_RATIO = 20.0
 
 
 @dataclass
@@ -50,11 +55,26 @@ class AppraisalResult:
     overlays: list[bytes]
 
 
+def _check_dimensions(image: DecodedImage, name: str) -> None:
+    long_side = max(image.width, image.height)
+    short_side = min(image.width, image.height)
+    if long_side > MAX_SIDE_PX or long_side / short_side > MAX_ASPECT_RATIO:
+        raise UnsupportedDimensions(
+            f"{name} is {image.width}x{image.height} px; photos must have sides of at most {MAX_SIDE_PX} px "
+            f"and be at most {MAX_ASPECT_RATIO:.0f} times longer than wide. Upload an ordinary photo.",
+            f"{name} 尺寸为 {image.width}x{image.height} 像素；照片边长不得超过 {MAX_SIDE_PX} 像素，长宽比不得超过 "
+            f"{MAX_ASPECT_RATIO:.0f}:1，请上传普通照片。",
+            file=name,
+        )
+
+
 def _decode_all(files: list[UploadedFile], errors: list[ValuerError]) -> list[DecodedImage | None]:
     decoded: list[DecodedImage | None] = []
     for upload in files:
         try:
-            decoded.append(decode_image(upload.data, name=upload.name, max_bytes=settings.max_upload_bytes))
+            image = decode_image(upload.data, name=upload.name, max_bytes=settings.max_upload_bytes)
+            _check_dimensions(image, upload.name)
+            decoded.append(image)
         except ValuerError as error:
             errors.append(error)
             decoded.append(None)

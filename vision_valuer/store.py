@@ -9,7 +9,8 @@ Layout under the data directory:
     appraisals/<id>/overlays/<n>.png
 
 Files are written first and the database row last, in one transaction, so a record never
-points at files that are missing. Uploads are stored under their index, never their client
+points at files that are missing. Owner names and addresses read from documents are returned to
+the caller who asked for them but removed from the stored record. Uploads are stored under their index, never their client
 name, which keeps hostile names out of paths.
 """
 
@@ -40,6 +41,19 @@ class AppraisalRow(Base):
     lot_name: Mapped[str | None] = mapped_column(String(255))
     declared_vin: Mapped[str | None] = mapped_column(String(32), index=True)
     record: Mapped[str] = mapped_column(Text)
+
+
+def redact_personal(appraisal: Appraisal) -> Appraisal:
+    """Return a copy of the appraisal without the owner names and addresses read from documents."""
+    redacted = appraisal.model_copy(deep=True)
+    for document in redacted.documents:
+        for record in (document.reading.vehicle_license, document.reading.registration_certificate):
+            if record is None:
+                continue
+            for field in ("owner", "address"):
+                if hasattr(record, field):
+                    setattr(record, field, None)
+    return redacted
 
 
 class AppraisalStore:
@@ -79,7 +93,7 @@ class AppraisalStore:
                         created_at=appraisal.created_at,
                         lot_name=appraisal.lot_name,
                         declared_vin=appraisal.lot.declared_vin if appraisal.lot else None,
-                        record=appraisal.model_dump_json(),
+                        record=redact_personal(appraisal).model_dump_json(),
                     )
                 )
         except BaseException:
