@@ -58,6 +58,20 @@ async def valuer_error_handler(request: Request, error: ValuerError) -> JSONResp
     return JSONResponse(status_code=int(error.status), content={"error": error.to_dict()})
 
 
+@app.middleware("http")
+async def reject_oversized_requests(request: Request, call_next):
+    # Checked from the header, so an oversized upload is refused before its body is read.
+    # NOTE: a chunked request carries no Content-Length and is only limited per file.
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > settings.max_request_bytes:
+        error = FileTooLarge(
+            f"The request is {declared} bytes; at most {settings.max_request_bytes} are accepted. Split the lot.",
+            f"请求大小为 {declared} 字节，最多接受 {settings.max_request_bytes} 字节，请分批上传。",
+        )
+        return JSONResponse(status_code=int(error.status), content={"error": error.to_dict()})
+    return await call_next(request)
+
+
 HTTP_ERROR_CODES = {404: "not_found", 405: "method_not_allowed", 413: "request_too_large"}
 
 

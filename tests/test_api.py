@@ -203,3 +203,37 @@ def test_routing_errors_use_envelope(server):
     )
     assert 400 <= broken.status_code < 500
     assert "error" in broken.json()
+
+
+def test_bad_lot_and_bad_photo_both_reported(server):
+    files = [
+        ("photos", ("notes.jpg", (BAD_INPUTS / "images" / "notes.jpg").read_bytes(), "image/jpeg")),
+        ("lot", ("lot.json", (BAD_INPUTS / "lots" / "negative_value.json").read_bytes(), "application/json")),
+    ]
+    response = server.post("/v1/appraisals", files=files)
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["code"] == "invalid_lot_metadata"
+    assert error["field"] == "reference_value"
+    assert [item["code"] for item in error["errors"]] == ["invalid_lot_metadata", "unsupported_format"]
+
+
+def test_oversized_request_refused_from_header(server):
+    # httpx will not send a Content-Length that the body does not match, so this request is raw.
+    host, port = server.base_url.host, server.base_url.port
+    request = (
+        "POST /v1/appraisals HTTP/1.1\r\n"
+        f"Host: {host}:{port}\r\n"
+        "Content-Type: multipart/form-data; boundary=x\r\n"
+        f"Content-Length: {10**12}\r\n"
+        "Connection: close\r\n\r\n"
+    ).encode() + b"x" * 16
+    with socket.create_connection((host, port), timeout=10) as connection:
+        connection.sendall(request)
+        reply = b""
+        while chunk := connection.recv(65536):
+            reply += chunk
+
+    head, _, body = reply.partition(b"\r\n\r\n")
+    assert head.split(b"\r\n")[0].split(b" ")[1] == b"413"
+    assert json.loads(body)["error"]["code"] == "file_too_large"

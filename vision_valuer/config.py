@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     ocr_engine: str | None = Field(default=None, description="rapidocr or tesseract; None picks the measured default")
     max_files_per_lot: int = Field(default=60, ge=1)
     max_upload_bytes: int = Field(default=25 * 1024 * 1024, ge=1, description="per file")
+    max_request_bytes: int = Field(default=200 * 1024 * 1024, ge=1, description="whole upload request, checked from Content-Length")
     max_concurrent_appraisals: int = Field(default=2, ge=1)
 
 

@@ -129,10 +129,16 @@ class Appraiser:
                 field="photos",
             )
 
-        parsed = parse_lot_metadata(upload.lot_json) if upload.lot_json is not None else None
+        # Every input is checked before any is rejected, so the caller learns of all problems at once.
+        errors: list[ValuerError] = []
+        parsed = None
+        if upload.lot_json is not None:
+            try:
+                parsed = parse_lot_metadata(upload.lot_json)
+            except ValuerError as error:
+                errors.append(error)
         lot = parsed.metadata if parsed else None
 
-        errors: list[ValuerError] = []
         photos = _decode_all(upload.photos, errors)
         documents = _decode_all(upload.documents, errors)
         if errors:

@@ -55,6 +55,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--lr", type=float, default=1e-3, help="peak learning rate (AdamW, cosine decay)")
     parser.add_argument("--threads", type=int, default=2, help="torch intra-op threads")
     parser.add_argument("--seed", type=int, default=20261204)
+    parser.add_argument(
+        "--init-from", type=Path, default=None, help="start from this checkpoint's weights instead of ImageNet"
+    )
     parser.add_argument("--limit", type=int, default=0, help="use only the first N train images (smoke runs)")
     return parser.parse_args()
 
@@ -76,7 +79,10 @@ def main() -> None:
         train, val = train[: args.limit], val[: max(2, args.limit // 4)]
     log.info("loaded %d train and %d val images", len(train), len(val))
 
-    model = build_unet(pretrained=True)
+    model = build_unet(pretrained=args.init_from is None)
+    if args.init_from is not None:
+        model.load_state_dict(torch.load(args.init_from, map_location="cpu")["model"])
+        log.info("initialised from %s", args.init_from)
     optimiser = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
     steps_per_epoch = len(train) // args.batch_size
     scheduler = torch.optim.lr_scheduler.OneCycleLR(
