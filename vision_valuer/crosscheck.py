@@ -9,7 +9,7 @@ from .schema import Flag
 from .vin import VinCheck, check_vin
 
 # An odometer photo and a declaration a few days apart differ by the kilometres driven in
-# between; below this difference the two are taken to agree.
+# between. Below this difference the two are taken to agree.
 MILEAGE_TOLERANCE_KM = 1000
 MILEAGE_TOLERANCE_SHARE = 0.05
 
@@ -68,7 +68,7 @@ def cross_check(lot: LotMetadata | None, documents: list[DocumentReading]) -> li
 
     if lot.declared_vin:
         flags += vin_flags(check_vin(lot.declared_vin), "declared", "申报的")
-        # Without any documents the no_documents flag already says nothing could be checked.
+        # Without any documents, the no_documents flag already reports that nothing could be checked.
         if documents and not vins:
             flags.append(make_flag("vin_not_read"))
         for kind, check in vins:
