@@ -14,9 +14,9 @@ def test_undamaged_lot_scores_full_marks():
 
 
 def test_worst_photo_counts_not_the_sum():
-    one = assess_condition([{"Crushed": 0.05}])
+    single = assess_condition([{"Crushed": 0.05}])
     repeated = assess_condition([{"Crushed": 0.05}, {"Crushed": 0.05}, {"Crushed": 0.02}])
-    assert one.score == repeated.score
+    assert single.score == repeated.score
 
 
 def test_penalty_formula():

@@ -52,7 +52,7 @@ class DamageFinding(BaseModel):
 
 
 class PhotoDamage(BaseModel):
-    """What the network found in one photo."""
+    """Damage findings and per-class pixel shares of one photo."""
 
     findings: list[DamageFinding]
     class_shares: dict[DamageClass, float] = Field(description="share of the photo's pixels per damage class")

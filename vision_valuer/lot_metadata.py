@@ -33,9 +33,11 @@ LATEST_DATE = date(2100, 12, 31)
 
 # Currencies a car can be priced in. These are the active ISO 4217 alphabetic codes as listed in
 # pycountry 26.2.16 (pycountry/databases/iso4217.json, taken from Debian's iso-codes), less the
-# codes that are not circulating money. Left out are the fund codes (BOV, CHE, CHW, CLF, COU, MXV,
-# USN, UYI, UYW), precious metals (XAG, XAU, XPD, XPT), bond-market and accounting units (XBA, XBB,
-# XBC, XBD, XAD, XDR, XSU, XUA), XTS (reserved for testing) and XXX (no currency).
+# codes that are not circulating money:
+# - fund codes: BOV, CHE, CHW, CLF, COU, MXV, USN, UYI, UYW;
+# - precious metals: XAG, XAU, XPD, XPT;
+# - bond-market and accounting units: XBA, XBB, XBC, XBD, XAD, XDR, XSU, XUA;
+# - XTS (reserved for testing) and XXX (no currency).
 CURRENCY_CODES = frozenset(
     {
         "AED", "AFN", "ALL", "AMD", "AOA", "ARS", "AUD", "AWG", "AZN", "BAM", "BBD", "BDT", "BHD",

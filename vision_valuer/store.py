@@ -119,8 +119,9 @@ class AppraisalStore:
 
     @staticmethod
     def _not_found(appraisal_id: str) -> AppraisalNotFound:
-        shown = appraisal_id[:64]
+        # The id comes from the URL, so it is cut short before it goes into the message.
+        truncated_id = appraisal_id[:64]
         return AppraisalNotFound(
-            f"No appraisal with id {shown!r}. Use the id returned by POST /v1/appraisals.",
-            f"找不到编号为 {shown!r} 的鉴定记录，请使用 POST /v1/appraisals 返回的编号。",
+            f"No appraisal with id {truncated_id!r}. Use the id returned by POST /v1/appraisals.",
+            f"找不到编号为 {truncated_id!r} 的鉴定记录，请使用 POST /v1/appraisals 返回的编号。",
         )

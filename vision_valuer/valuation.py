@@ -17,8 +17,8 @@ RESERVE_RULE = (
 MAX_DISCOUNT = 0.95
 
 # The reference value is the lot's market value in clean condition, and a repossessed lot is sold
-# as is, so the service does not price it above that value. The forecaster can say otherwise:
-# its US training target (dealer cost against the MMR average) is below zero for most lots and far
+# as is, so the service does not price it above that value. The forecaster can predict a higher
+# price: its US training target (dealer cost against the MMR average) is below zero for most lots and far
 # below for old cars. When its median is below zero, the whole forecast is shifted up so the median
 # sits on the reference value; the spread of the interval is kept, and the pipeline flags the lot.
 MIN_DISCOUNT = 0.0

@@ -10,7 +10,7 @@ import numpy as np
 from .network import INPUT_MEAN, INPUT_STD
 
 # Photos are resized so the long side is this many pixels, both in training (before random
-# scaling and cropping) and at inference, so the network sees damage at one scale.
+# scaling and cropping) and at inference, so damage reaches the network at one scale.
 BASE_LONG_SIDE = 512
 
 CROP_HEIGHT, CROP_WIDTH = 288, 384
